@@ -124,9 +124,10 @@ def spectrogram(x, n_fft: int = 400, hop_length: int = 160, win_length: int | No
     window = torch.hann_window(win_length, periodic=True, dtype=flat.dtype, device=flat.device)
     stft = torch.stft(flat, n_fft, hop_length=hop_length, win_length=win_length, window=window,
                       center=center, pad_mode=pad_mode, return_complex=True)  # (B, F, frames)
-    spec = torch.view_as_real(stft).square().sum(-1)                        # |X|^2
-    if power != 2.0:
-        spec = spec.pow(power / 2.0)
+    if power == 2.0:
+        spec = stft.real.square() + stft.imag.square()                      # |X|^2 without a sqrt
+    else:
+        spec = stft.abs().pow(power)
     return spec.reshape(*lead, *spec.shape[-2:])                            # (..., F, frames)
 
 
@@ -222,7 +223,7 @@ class LogMelFrontend(nn.Module):
         wav = wav.float() if wav.dtype != torch.float64 else wav
         stft = torch.stft(wav, self.n_fft, hop_length=self.hop_length, window=self.window.to(wav.dtype),
                           center=True, pad_mode="constant", return_complex=True)  # (B, F, T)
-        power = torch.view_as_real(stft).square().sum(-1)                  # (B, F, T)
+        power = stft.real.square() + stft.imag.square()                     # (B, F, T)
         mel = torch.matmul(self.fb.to(power.dtype), power)                  # (B, n_mels, T)
         feats = torch.log(mel + 1e-6).transpose(1, 2)                       # (B, T, n_mels)
         frames = self.num_frames(lengths)                                   # (B,)
