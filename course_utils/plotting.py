@@ -27,8 +27,11 @@ from matplotlib.figure import Figure
 #: Default size of one panel (inches) and resolution; small on purpose.
 FIGSIZE = (8.0, 2.5)
 DPI = 80
-#: Colour map for spectrograms.
+#: Colour map for spectrograms, and how many colours it has (20 look smooth and keep PNGs small).
 CMAP = "magma"
+CMAP_LEVELS = 20
+#: Waveforms longer than 4x this many samples are drawn as a min/max envelope of this many points.
+ENVELOPE_POINTS = 1000
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -55,7 +58,15 @@ def plot_waveform(x, sr: int, ax: Axes | None = None, title: str | None = None, 
     t = np.arange(x.shape[-1]) / sr
     line_kw.setdefault("lw", 0.7)
     for i, ch in enumerate(np.atleast_2d(x)):
-        ax.plot(t, ch, label=f"channel {i}" if x.ndim == 2 else None, **line_kw)
+        label = f"channel {i}" if x.ndim == 2 else None
+        if len(ch) > 4 * ENVELOPE_POINTS:  # long signal: draw its min/max envelope (same look, small PNG)
+            n = len(ch) // ENVELOPE_POINTS * ENVELOPE_POINTS
+            blocks = ch[:n].reshape(ENVELOPE_POINTS, -1)
+            tb = t[:n].reshape(ENVELOPE_POINTS, -1)[:, 0]
+            ax.fill_between(tb, blocks.min(1), blocks.max(1), lw=0, label=label,
+                            color=line_kw.get("color", f"C{i}"), alpha=line_kw.get("alpha", 1.0))
+        else:
+            ax.plot(t, ch, label=label, **line_kw)
     ax.set_xlim(0, max(t[-1], 1.0 / sr) if len(t) else 1.0)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("amplitude")
@@ -81,7 +92,7 @@ def _mel_ticks(n_mels: int, fmin: float, fmax: float) -> tuple[list[float], list
     """Return (positions in mel-bin units, labels in Hz) for a mel frequency axis."""
     m_lo, m_hi = float(_hz_to_mel(fmin)), float(_hz_to_mel(fmax))
     step = (m_hi - m_lo) / (n_mels + 1)  # band centres sit at m_lo + (i + 1) * step
-    candidates = [0, 250, 500, 1000, 2000, 4000, 8000, 16000]
+    candidates = [0, 500, 1000, 2000, 4000, 8000, 16000]
     pos, lab = [], []
     for f in candidates:
         if fmin <= f <= fmax:
@@ -115,7 +126,7 @@ def plot_spectrogram(S_db, sr: int = 16000, hop_length: int = 160, ax: Axes | No
         extent = (0.0, t_end, 0.0, sr / 2)
     else:
         extent = (0.0, t_end, 0.0, float(n_rows))
-    im = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap=cmap,
+    im = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap=plt.get_cmap(cmap, CMAP_LEVELS),
                    vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_xlabel("time (s)")
     if y_axis == "linear":
@@ -166,13 +177,20 @@ def plot_features(panels: Mapping[str, object], sr: int = 16000, hop_length: int
         raise ValueError("plot_features needs at least one panel")
     fig, axes = plt.subplots(n, 1, figsize=(FIGSIZE[0], height * n), dpi=DPI, sharex=True,
                              layout="constrained", squeeze=False)
-    for ax, (name, arr) in zip(axes[:, 0], panels.items()):
+    arrays = {}
+    for name, arr in panels.items():
         a = _to_numpy(arr)
         while a.ndim > 2 and a.shape[0] == 1:
             a = a[0]
+        arrays[name] = a
+    any_2d = any(a.ndim == 2 for a in arrays.values())
+    for ax, (name, a) in zip(axes[:, 0], arrays.items()):
         if a.ndim == 1:
             plot_waveform(a, sr, ax=ax, title=name)
             ax.set_xlabel("")
+            if any_2d:  # an invisible colour bar keeps the time axis aligned with the spectrograms
+                cb = fig.colorbar(plt.cm.ScalarMappable(cmap=CMAP), ax=ax, pad=0.01, label="dB")
+                cb.ax.set_visible(False)
             continue
         low = name.lower()
         kind = "coef" if "mfcc" in low else "mel" if "mel" in low else "linear"

@@ -5,9 +5,11 @@
 - ``bit_depth_explorer()``    fewer bits: the staircase, the quantisation error, SNR vs 6.02 b + 1.76 dB
 - ``stft_explorer()``         window length: time resolution against frequency resolution
 
-Each explorer returns a widget (show it by making it a cell's value). The computations
-(``alias_frequency``, ``quantize``, ``snr_db``, ``two_tones_and_clicks``, ``stft_db`` ...) are plain
-functions, so the notebooks and tests can check them without sliders.
+Each explorer returns a widget (show it by making it a cell's value). ``aliasing_figure``,
+``bit_depth_figure`` and ``stft_figure`` draw one setting as a plain figure (what readers see on
+GitHub, where widgets do not run). The computations (``alias_frequency``, ``quantize``, ``snr_db``,
+``two_tones_and_clicks``, ``stft_db`` ...) are plain functions, so notebooks and tests check them
+without sliders.
 """
 
 from __future__ import annotations
@@ -132,25 +134,33 @@ def _figure(nrows: int = 1, height: float = FIGSIZE[1]):
     return fig, axes[:, 0]
 
 
-def _show(out, fig, *players) -> None:
-    """Replace the contents of the Output widget ``out`` with ``fig`` and any audio ``players``."""
+def _png(fig) -> bytes:
+    """Return ``fig`` rendered as PNG bytes, and close it."""
+    import io
+
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
-    with out:
-        out.clear_output(wait=True)
-        display(fig)
-        for p in players:
-            display(p)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
+    return buf.getvalue()
 
 
-def _draw_aliasing(f: float, sr: int, mode: str):
-    """Return ``(figure, sampled signal, text)`` for the aliasing explorer at frequency ``f`` Hz."""
+def _wav(x: np.ndarray, sr: int, normalize: bool = False) -> bytes:
+    """Return ``x`` as the bytes of a 16-bit WAV file (what an audio widget plays)."""
+    from course_utils.audio import play
+
+    return play(x, sr, normalize=normalize).data
+
+
+# The explorers draw into Image and Audio widgets (not Output widgets): their state is plain data,
+# so it is stored in the notebook, shows without a kernel, and executes headless without hangs.
+def aliasing_figure(f: float, sr: int, mode: str = "sine"):
+    """Return ``(figure, sampled signal, caption)``: a sine (a few ms of samples) or a 0-to-``f`` chirp (spectrogram) at ``sr``."""
     fa = alias_frequency(f, sr)
     if mode == "sine":
         fig, (ax,) = _figure(1, height=2.8)
-        span = 0.01                                                        # show 10 ms
+        span = float(np.clip(6.0 / max(fa, 1.0), 0.002, 0.02))             # about 6 periods of what you hear
         t_fine = np.linspace(0, span, 2000)
         n = np.arange(int(span * sr) + 1)
         samples = np.sin(2 * np.pi * f * n / sr)
@@ -170,7 +180,7 @@ def _draw_aliasing(f: float, sr: int, mode: str):
         plot_spectrogram(stft_db(x, 256, 64, 256), sr=sr, hop_length=64, ax=ax, colorbar=False)
         t = np.linspace(0, 2.0, 400)
         true_f = f * t / 2.0
-        ax.plot(t, np.minimum(true_f, sr), color="w", lw=0.8, ls=":", label="true frequency")
+        ax.plot(t, true_f, color="C0", lw=1.0, ls="--", label="true frequency")
         ax.axhline(sr / 2, color="C2", lw=1, label="Nyquist")
         ax.set_ylim(0, max(sr / 2, min(f, 2 * sr)) * 1.02)
         ax.legend(loc="upper left", fontsize=7)
@@ -183,33 +193,33 @@ def aliasing_explorer(sr: int = 8000):
     """Return a widget: a frequency slider (up to 2*sr) for a sine or a chirp sampled at ``sr``, with plot and audio."""
     import ipywidgets as w
 
-    from course_utils.audio import play
-
     freq = w.IntSlider(value=1000, min=0, max=2 * sr, step=50, description="frequency (Hz)",
                        continuous_update=False, style={"description_width": "initial"},
                        layout=w.Layout(width="60%"))
     mode = w.ToggleButtons(options=["sine", "chirp"], value="sine", description="signal")
-    out = w.Output()
+    image = w.Image(format="png")
+    player = w.Audio(format="wav", autoplay=False, loop=False)
 
     def render(_=None):
-        fig, x, _text = _draw_aliasing(freq.value, sr, mode.value)
-        _show(out, fig, play(x, sr, normalize=False))
+        fig, x, _caption = aliasing_figure(freq.value, sr, mode.value)
+        image.value, player.value = _png(fig), _wav(x, sr)
 
     freq.observe(render, names="value")
     mode.observe(render, names="value")
     render()
     note = w.HTML(f"<b>Sample rate {sr} Hz, Nyquist {sr // 2} Hz.</b> Drag past Nyquist and listen: "
                   "the pitch goes back down.")
-    return w.VBox([note, w.HBox([freq, mode]), out])
+    return w.VBox([note, w.HBox([freq, mode]), image, player])
 
 
-def _draw_bit_depth(x: np.ndarray, sr: int, bits: int):
-    """Return ``(figure, quantised signal, error)`` for the bit-depth explorer."""
+def bit_depth_figure(x: np.ndarray, sr: int, bits: int):
+    """Return ``(figure, quantised signal, error)``: the loudest 10 ms of ``x`` quantised to ``bits`` bits, and the error."""
     xq = quantize(x, bits)
     err = xq - x
     fig, (a0, a1) = _figure(2, height=1.8)
-    i0 = int(0.6 * len(x))                                                 # a quiet stretch shows the steps best
-    seg = slice(i0, i0 + int(0.01 * sr))
+    n = min(len(x), int(0.01 * sr))                                        # zoom on the loudest 10 ms
+    i0 = int(np.argmax(np.convolve(x.astype(np.float64) ** 2, np.ones(n), mode="valid")))
+    seg = slice(i0, i0 + n)
     t = np.arange(len(x))[seg] / sr * 1000
     a0.plot(t, x[seg], color="0.6", lw=1, label="original")
     a0.step(t, xq[seg], where="mid", color="C0", lw=1.2, label=f"{bits}-bit")
@@ -226,35 +236,39 @@ def _draw_bit_depth(x: np.ndarray, sr: int, bits: int):
 
 
 def bit_depth_explorer(x: np.ndarray | None = None, sr: int = 16000):
-    """Return a widget: a bits slider (2-16) that quantises ``x`` (default: a decaying note), with plots and audio."""
+    """Return a widget: a bits slider (2-16) quantising ``x`` (peak-normalised; default a decaying note), with plots and audio."""
     import ipywidgets as w
 
-    from course_utils.audio import play
+    from course_utils.audio import normalize
 
-    x = plucked_note(sr) if x is None else np.clip(np.asarray(x, dtype=np.float32), -1, 1)
+    x = plucked_note(sr) if x is None else normalize(np.asarray(x, dtype=np.float32), peak=0.95)
     bits = w.IntSlider(value=4, min=2, max=16, description="bits", continuous_update=False)
-    out = w.Output()
+    image = w.Image(format="png")
+    quantised = w.Audio(format="wav", autoplay=False, loop=False)
+    error = w.Audio(format="wav", autoplay=False, loop=False)
 
     def render(_=None):
-        fig, xq, err = _draw_bit_depth(x, sr, bits.value)
-        _show(out, fig, w.HTML("quantised:"), play(xq, sr, normalize=False),
-              w.HTML("the error alone (made louder):"), play(err, sr, normalize=True))
+        fig, xq, err = bit_depth_figure(x, sr, bits.value)
+        image.value, quantised.value, error.value = _png(fig), _wav(xq, sr), _wav(err, sr, normalize=True)
 
     bits.observe(render, names="value")
     render()
-    return w.VBox([bits, out])
+    return w.VBox([bits, image, w.HBox([w.Label("quantised:"), quantised]),
+                   w.HBox([w.Label("the error alone (made louder):"), error])])
 
 
-def _draw_stft(x: np.ndarray, sr: int, win_ms: float):
-    """Return the figure of the STFT explorer for a window of ``win_ms`` milliseconds."""
+def stft_figure(x: np.ndarray, sr: int, win_ms: float, ax=None):
+    """Return the figure: the spectrogram of ``x`` over 0.44-0.57 s and 0-3 kHz with a ``win_ms`` ms window."""
     win = max(8, int(round(win_ms * sr / 1000)))
     hop = max(1, win // 4)
     S = stft_db(x, win, hop)
     dt, df = stft_resolution(win, sr)
-    fig, (ax,) = _figure(1, height=3.0)
-    plot_spectrogram(S, sr=sr, hop_length=hop, ax=ax, fmax=2000, colorbar=False, vmin=S.max() - 60)
-    ax.set_xlim(0.4, 0.6)
-    ax.set_ylim(700, 1400)
+    if ax is None:
+        fig, (ax,) = _figure(1, height=3.0)
+    fig = ax.figure
+    plot_spectrogram(S, sr=sr, hop_length=hop, ax=ax, colorbar=False, vmin=S.max() - 60)
+    ax.set_xlim(0.44, 0.57)
+    ax.set_ylim(0, 3000)
     ax.set_title(f"window {win_ms:g} ms ({win} samples): time resolution ~{dt * 1000:.0f} ms, "
                  f"bin spacing {df:.0f} Hz", fontsize=10)
     return fig
@@ -264,22 +278,16 @@ def stft_explorer(x: np.ndarray | None = None, sr: int = 16000):
     """Return a widget: a window-length slider (2-128 ms) over the spectrogram of two tones and two clicks."""
     import ipywidgets as w
 
-    from course_utils.audio import play
-
     x = two_tones_and_clicks(sr) if x is None else np.asarray(x, dtype=np.float32)
     win = w.SelectionSlider(options=[2, 4, 8, 16, 32, 64, 128], value=16, description="window (ms)",
                             continuous_update=False, style={"description_width": "initial"})
-    out = w.Output()
+    image = w.Image(format="png")
 
     def render(_=None):
-        _show(out, _draw_stft(x, sr, win.value))
+        image.value = _png(stft_figure(x, sr, win.value))
 
     win.observe(render, names="value")
     render()
-    player = w.Output()
-    with player:
-        from IPython.display import display
-
-        display(play(x, sr))
+    player = w.Audio(value=_wav(x, sr, normalize=True), format="wav", autoplay=False, loop=False)
     note = w.HTML("Tones at 1000 and 1080 Hz, clicks at 0.50 and 0.51 s. Which window shows both pairs?")
-    return w.VBox([note, player, win, out])
+    return w.VBox([note, player, win, image])
