@@ -48,7 +48,8 @@ case "${1:-}" in
   lab)
     install
     echo "==> JupyterLab: open the http://127.0.0.1:8888/lab?token=... URL printed below (Ctrl-C stops it)"
-    exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks --ip=127.0.0.1 --port="${PORT:-8888}" "${@:2}"
+    root_flag=(); [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)
+    exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks --ip=127.0.0.1 --port="${PORT:-8888}" "${root_flag[@]}" "${@:2}"
     ;;
   test)
     install
