@@ -10,7 +10,9 @@ VENV="${COURSE_VENV:-.venv}"
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-APT_PACKAGES=(espeak-ng ffmpeg sox flite libsndfile1 asterisk-core-sounds-en-wav pocketsphinx-testdata python3-venv)
+APT_PACKAGES=(espeak-ng ffmpeg sox flite festival festvox-us-slt-hts festvox-kallpc16k libsndfile1
+  asterisk-core-sounds-en-wav pocketsphinx-testdata sonic-pi-samples sound-theme-freedesktop sound-icons
+  fluidsynth fluid-soundfont-gm timgm6mb-soundfont python3-venv)
 
 install_system() {
   local missing=()
@@ -30,11 +32,13 @@ install_python() {
     "$PY" -m venv "$VENV"
   fi
   local stamp="$VENV/.course-installed"
-  local want; want="$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
+  local want; want="$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> pip: installing the pinned packages (first time: a few minutes, about 6 GB with torch)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -r requirements.txt -e .
+    # These declare dependencies that would pull another torch; what they really need is above.
+    "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
     # librosa compiles its numba kernels on first use (~17 s): do it now, not in a lesson.
     "$VENV/bin/python" -c "import librosa, numpy as np; librosa.feature.mfcc(y=np.zeros(16000, 'float32'), sr=16000); librosa.effects.pitch_shift(np.zeros(4000, 'float32'), sr=16000, n_steps=1)" >/dev/null 2>&1 || true
     echo "$want" > "$stamp"

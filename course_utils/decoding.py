@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -126,6 +128,20 @@ def write_arpa(texts, path: str | os.PathLike, vocab=None) -> Path:
     return path
 
 
+@contextmanager
+def _quiet_stderr():
+    """Silence output written to file descriptor 2 by C/C++ code inside the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class FlashlightDecoder:
     """Lexicon-constrained CTC beam search (torchaudio ``ctc_decoder``, flashlight-text) for a word list.
 
@@ -145,18 +161,20 @@ class FlashlightDecoder:
         if " " not in tokenizer.chars:
             raise ValueError("FlashlightDecoder needs a tokenizer whose characters include the space")
         self.tokenizer = tokenizer
-        workdir = Path(workdir or tempfile.mkdtemp(prefix="ctc_lexicon_"))
-        # Flashlight's token list: our ids in order; blank "-" at 0 and the word separator "|" for space.
-        tokens = ["-" if i == 0 else ("|" if ch == " " else ch) for i, ch in enumerate(tokenizer.vocab)]
-        (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
-        lexicon = workdir / "lexicon.txt"
-        lexicon.write_text("".join(f"{w} {' '.join(w)} |\n" for w in sorted(set(words))))
-        lm = None
-        if lm_texts is not None:
-            lm = str(write_arpa(lm_texts, workdir / "bigram.arpa", vocab=words))
-        self._decode = ctc_decoder(lexicon=str(lexicon), tokens=str(workdir / "tokens.txt"), lm=lm, nbest=1,
-                                   beam_size=beam, lm_weight=lm_weight if lm else 0.0, word_score=word_score,
-                                   blank_token="-", sil_token="|", unk_word="<unk>")
+        with tempfile.TemporaryDirectory(prefix="ctc_lexicon_") as tmp:  # the decoder reads its files once
+            folder = Path(workdir or tmp)
+            # Flashlight's token list: our ids in order; blank "-" at 0 and the word separator "|" for space.
+            tokens = ["-" if i == 0 else ("|" if ch == " " else ch) for i, ch in enumerate(tokenizer.vocab)]
+            (folder / "tokens.txt").write_text("\n".join(tokens) + "\n")
+            lexicon = folder / "lexicon.txt"
+            lexicon.write_text("".join(f"{w} {' '.join(w)} |\n" for w in sorted(set(words))))
+            lm = None
+            if lm_texts is not None:
+                lm = str(write_arpa(lm_texts, folder / "bigram.arpa", vocab=words))
+            with _quiet_stderr():  # KenLM prints loading chatter (and file paths) straight to descriptor 2
+                self._decode = ctc_decoder(lexicon=str(lexicon), tokens=str(folder / "tokens.txt"), lm=lm,
+                                           nbest=1, beam_size=beam, lm_weight=lm_weight if lm else 0.0,
+                                           word_score=word_score, blank_token="-", sil_token="|", unk_word="<unk>")
 
     def __call__(self, log_probs: Tensor, lengths: Tensor | None = None) -> list[str]:
         """Return the best word sequence for each utterance of ``log_probs`` (B, T, V)."""

@@ -6,19 +6,23 @@
 - Two strided 1-D convolutions over time: 4x fewer frames (one output every 40 ms).
 - A 2-layer bidirectional GRU reads the whole utterance.
 - A linear layer gives, for every output frame, log-probabilities over the characters of the digit
-  words plus the CTC blank (id 0). Trained with CTC (Graves et al., 2006); decoded greedily.
+  words plus the CTC blank (id 0). Trained with CTC (Graves et al., 2006).
+- ``transcribe`` decodes with a beam search restricted to the digit-word lexicon (flashlight-text),
+  or greedily (best path) when that is not installed or ``decoder="greedy"``.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.augment import SpecAugment
-from course_utils.decoding import ctc_greedy
+from course_utils.decoding import FlashlightDecoder, ctc_greedy
 from course_utils.features import LogMelFrontend
 from course_utils.models import register
 from course_utils.text import DIGIT_VOCAB, CharTokenizer
@@ -41,6 +45,7 @@ class CTCConfig:
     spec_augment: bool = True
     time_mask_width: int = 10  # frames (10 ms each); two masks of up to this width per utterance
     freq_mask_width: int = 8   # mel bands; two masks
+    decoder: str = "lexicon"   # how transcribe() reads the outputs: "lexicon" or "greedy"
 
 
 class ConvSubsampling(nn.Module):
@@ -53,17 +58,23 @@ class ConvSubsampling(nn.Module):
         self.conv2 = nn.Conv1d(channels, channels, kernel_size, stride=2, padding=pad)
 
     @staticmethod
-    def out_lengths(lengths: Tensor) -> Tensor:
-        """Return the frame counts after the two stride-2 convolutions."""
-        for _ in range(2):
-            lengths = (lengths - 1) // 2 + 1
-        return lengths
+    def halve(lengths: Tensor) -> Tensor:
+        """Return the frame counts after one stride-2 convolution."""
+        return (lengths - 1) // 2 + 1
+
+    def out_lengths(self, lengths: Tensor) -> Tensor:
+        """Return the frame counts after both convolutions."""
+        return self.halve(self.halve(lengths))
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        x = x.transpose(1, 2)                 # (B, n_mels, T)
-        x = F.gelu(self.conv1(x))             # (B, C, T/2)
-        x = F.gelu(self.conv2(x))             # (B, C, T/4)
-        return x.transpose(1, 2), self.out_lengths(lengths)  # (B, T/4, C)
+        x = x.transpose(1, 2)                             # (B, n_mels, T)
+        for conv in (self.conv1, self.conv2):
+            x = F.gelu(conv(x))                           # (B, C, T/2), then (B, C, T/4)
+            lengths = self.halve(lengths)
+            # zero the frames past each utterance's end, so padding never leaks into real frames
+            valid = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+            x = x * valid.unsqueeze(1)
+        return x.transpose(1, 2), lengths                 # (B, T/4, C)
 
 
 @register("ctc")
@@ -113,8 +124,8 @@ class CTCModel(nn.Module):
                           blank=0, reduction="mean", zero_infinity=True)
 
     @torch.no_grad()
-    def transcribe(self, wave: Tensor, lengths: Tensor | None = None) -> list[str]:
-        """Return the greedy transcript of each 16 kHz waveform in ``wave`` (B, N)."""
+    def transcribe(self, wave: Tensor, lengths: Tensor | None = None, decoder: str | None = None) -> list[str]:
+        """Return the transcript of each 16 kHz waveform in ``wave`` (B, N); ``decoder`` overrides ``config.decoder``."""
         was_training = self.training
         self.eval()
         device = self.head.weight.device
@@ -122,5 +133,22 @@ class CTCModel(nn.Module):
             lengths = torch.full((wave.shape[0],), wave.shape[1], dtype=torch.long)
         log_probs, out_lengths = self(wave.to(device), lengths.to(device))
         self.train(was_training)
+        decoder = decoder or self.config.decoder
+        if decoder == "lexicon":
+            lexicon = _lexicon_decoder(tuple(self.config.words))
+            if lexicon is not None:
+                return lexicon(log_probs, out_lengths)
+        elif decoder != "greedy":
+            raise ValueError(f"decoder must be 'lexicon' or 'greedy', got {decoder!r}")
         return ctc_greedy(log_probs, out_lengths, self.tokenizer)
+
+
+@lru_cache(maxsize=4)
+def _lexicon_decoder(words: tuple[str, ...]) -> FlashlightDecoder | None:
+    """Return a beam-search decoder restricted to ``words`` (None, with a warning, if flashlight-text is missing)."""
+    try:
+        return FlashlightDecoder(CharTokenizer.for_words(words), words, beam=16)
+    except ImportError as e:
+        warnings.warn(f"{e}; decoding greedily instead", stacklevel=3)
+        return None
 
