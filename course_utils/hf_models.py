@@ -125,7 +125,9 @@ def model_size_mb(path: str | os.PathLike = LOCAL_ASR_DIR) -> float:
 
 # ----------------------------------------------------------------------------- data for the Trainer
 class CTCAudioDataset(torch.utils.data.Dataset):
-    """Manifest rows -> ``{"input_values", "labels"}`` for ``Wav2Vec2ForCTC``: optional augmentation at 16 kHz, then 8 kHz, normalised.
+    """Manifest rows -> ``{"input_values", "labels"}`` for ``Wav2Vec2ForCTC``.
+
+    Each waveform gets the optional augmentation at 16 kHz, then is resampled to 8 kHz and normalised.
 
     Waveforms are read once and kept in memory (a few hundred MB for thousands of utterances).
     ``augment(x, sr, rng)`` changes a training waveform; it is seeded per item and epoch.
@@ -323,7 +325,7 @@ def train_wav2vec2(model, processor, train_rows, *, steps: int, batch_size: int 
 
 
 def save_wav2vec2(model, processor, path: str | os.PathLike = LOCAL_ASR_DIR, meta: dict | None = None) -> Path:
-    """Save ``model`` and ``processor`` with ``save_pretrained`` (plus ``training.json`` from ``meta``); return the folder."""
+    """Save ``model`` and ``processor`` with ``save_pretrained`` (+ ``training.json`` from ``meta``); return the folder."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     with quiet_transformers():
@@ -408,7 +410,8 @@ def offline_whisper_dir(out: str | os.PathLike | None = None) -> Path:
     config = WhisperConfig(
         vocab_size=w["decoder/embeddings/weight"].shape[0], num_mel_bins=w["encoder/conv1/weight"].shape[1], d_model=d,
         encoder_layers=n_layers("encoder"), decoder_layers=n_layers("decoder"),
-        encoder_attention_heads=int(w["encoder/num_heads"].reshape(-1)[0]), decoder_attention_heads=int(w["decoder/num_heads"].reshape(-1)[0]),
+        encoder_attention_heads=int(w["encoder/num_heads"].reshape(-1)[0]),
+        decoder_attention_heads=int(w["decoder/num_heads"].reshape(-1)[0]),
         encoder_ffn_dim=w["encoder/layer_0/ffn/linear_0/weight"].shape[0],
         decoder_ffn_dim=w["decoder/layer_0/ffn/linear_0/weight"].shape[0],
         max_source_positions=w["encoder/position_encodings/encodings"].shape[0],
@@ -489,7 +492,8 @@ def architecture_blocks(config) -> list[tuple[str, str]]:
         return [
             ("log-mel input", f"{config.num_mel_bins} bands x {frames} frames (30 s, 10 ms hop)"),
             ("2 conv layers", f"kernel 3, the second stride 2 -> {config.max_source_positions} positions"),
-            (f"encoder x{config.encoder_layers}", f"self-attention, d={config.d_model}, {config.encoder_attention_heads} heads"),
+            (f"encoder x{config.encoder_layers}",
+             f"self-attention, d={config.d_model}, {config.encoder_attention_heads} heads"),
             (f"decoder x{config.decoder_layers}", f"self- + cross-attention, d={config.d_model}"),
             ("next-token head", f"{config.vocab_size} BPE + special tokens"),
         ]
@@ -497,8 +501,10 @@ def architecture_blocks(config) -> list[tuple[str, str]]:
         stride = int(np.prod(config.conv_stride))
         return [
             ("raw waveform", "samples, normalised per utterance"),
-            (f"CNN encoder x{len(config.conv_dim)}", f"strides {'x'.join(map(str, config.conv_stride))} = {stride} samples per frame"),
-            ("mask + transformer", f"x{config.num_hidden_layers}, d={config.hidden_size}, {config.num_attention_heads} heads"),
+            (f"CNN encoder x{len(config.conv_dim)}",
+             f"strides {'x'.join(map(str, config.conv_stride))} = {stride} samples per frame"),
+            ("mask + transformer",
+             f"x{config.num_hidden_layers}, d={config.hidden_size}, {config.num_attention_heads} heads"),
             ("pretrain: quantiser", f"{config.num_codevector_groups} groups x {config.num_codevectors_per_group} codes, "
                                     f"{config.num_negatives} negatives"),
             ("fine-tune: CTC head", f"{config.vocab_size} characters"),
