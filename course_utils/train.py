@@ -261,7 +261,9 @@ def load_checkpoint(path: str | os.PathLike, device=None) -> nn.Module:
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a course_utils ASR checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     cls = get_model_class(ckpt["arch"])
-    model = cls(cls.config_class(**ckpt["config"]))
+    # a field added to a config after a checkpoint was saved takes the value that checkpoint was trained with
+    config = {**getattr(cls.config_class, "LEGACY_DEFAULTS", {}), **ckpt["config"]}
+    model = cls(cls.config_class(**config))
     model.load_state_dict(ckpt["state_dict"])
     model.meta = ckpt.get("meta", {})
     if device is not None:

@@ -79,8 +79,10 @@ def test_rnnt_joint_is_a_time_by_labels_lattice():
     model = build_model("rnnt")
     batch = _batch(["one two", "nine"])
     logits, targets, enc_lengths, target_lengths = model.joint(batch["wave"], batch["lengths"], batch["text"])
-    assert target_lengths.tolist() == [7, 4]
-    assert logits.shape == (2, int(enc_lengths.max()), 8, len(model.tokenizer))
+    assert target_lengths.tolist() == [2, 1]                      # word units: one label per digit word
+    assert logits.shape == (2, int(enc_lengths.max()), 3, len(model.tokenizer)) and len(model.tokenizer) == 12
+    chars = build_model("rnnt", units="chars")                      # spelling: one label per character
+    assert chars.targets(["one two", "nine"])[1].tolist() == [7, 4] and len(chars.tokenizer) == 17
     assert enc_lengths.tolist() == [26, 18]       # 1 + N // 160 frames, then / 4
     assert 500_000 <= sum(p.numel() for p in model.parameters()) <= 1_000_000
 
@@ -216,7 +218,7 @@ SMALL = {"rnnt": dict(conv_channels=32, enc_hidden=64, enc_layers=1, embed_dim=1
                      attention_dim=32)}
 
 
-@pytest.mark.parametrize("arch,steps", [("rnnt", 200), ("las", 60)])
+@pytest.mark.parametrize("arch,steps", [("rnnt", 400), ("las", 60)])
 def test_a_few_steps_overfit_two_utterances(arch, steps):
     torch.manual_seed(0)
     model = build_model(arch, spec_augment=False, dropout=0.0, **SMALL[arch])
@@ -264,3 +266,28 @@ def test_cli_evaluate_prints_wer_and_cer_on_a_tiny_manifest(arch, tmp_path):
     last = done.stdout.strip().splitlines()[-1]
     assert LAST_LINE.match(last), last
     assert last.endswith("(n=2)")
+
+
+def test_word_tokenizer_round_trip_and_errors():
+    from course_utils.text import DIGIT_VOCAB, WordTokenizer
+
+    tok = WordTokenizer(DIGIT_VOCAB)
+    assert tok.vocab[0] == "<blank>" and len(tok) == 12
+    assert tok.decode(tok.encode(" three  oh four ")) == "three oh four"
+    assert tok.decode([0, tok.encode("nine")[0], 0]) == "nine"        # the blank is skipped
+    with pytest.raises(ValueError, match="hello"):
+        tok.encode("three hello")
+    with pytest.raises(ValueError):
+        WordTokenizer(["one", "one"])
+
+
+def test_checkpoint_saved_before_units_existed_loads_as_characters(tmp_path):
+    from course_utils.train import load_checkpoint, save_checkpoint
+
+    model = build_model("rnnt", units="chars", **SMALL["rnnt"])
+    path = save_checkpoint(model, tmp_path / "old.pt")
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt["config"]["units"]                      # as written before the option existed
+    torch.save(ckpt, path)
+    loaded = load_checkpoint(path)
+    assert loaded.config.units == "chars" and len(loaded.tokenizer) == len(model.tokenizer)

@@ -4,9 +4,12 @@
   hop) normalised by the running mean and variance of the frames heard so far; SpecAugment while
   training; two stride-2 convolutions that look at most ``lookahead`` frames ahead (4x fewer
   frames: one every 40 ms); a unidirectional GRU.
-- Prediction network: an embedding of the previous character (blank = "start") and a 1-layer GRU,
-  a language model over the characters emitted so far.
-- Joiner: ``linear(tanh(enc_t + pred_u))`` gives logits over characters + blank for every pair
+- Output units: the eleven digit words by default (``units="words"``), or their characters
+  (``units="chars"``). Whole words give 3-7 labels per utterance instead of 20-40 characters, and
+  the transducer learns to align them several times sooner on a CPU budget.
+- Prediction network: an embedding of the previous label (blank = "start") and a 1-layer GRU,
+  a language model over the labels emitted so far.
+- Joiner: ``linear(tanh(enc_t + pred_u))`` gives logits over labels + blank for every pair
   (t, u) of the (T x U+1) lattice.
 - Trained with the transducer loss (Graves, 2012; ``torchaudio.functional.rnnt_loss``), plus 0.3 x a CTC loss
   on the encoder through a small extra head, which makes the encoder align sooner (a common recipe; the head is
@@ -30,7 +33,7 @@ from torch import Tensor, nn
 from course_utils.augment import SpecAugment
 from course_utils.features import LogMelFrontend
 from course_utils.models import register
-from course_utils.text import DIGIT_VOCAB, CharTokenizer
+from course_utils.text import DIGIT_VOCAB, CharTokenizer, WordTokenizer
 
 BLANK = 0
 
@@ -39,8 +42,12 @@ BLANK = 0
 class RNNTConfig:
     """Everything needed to rebuild an :class:`RNNTModel` (saved in its checkpoints)."""
 
+    #: what checkpoints saved before a field existed were trained with (not a field: no annotation)
+    LEGACY_DEFAULTS = {"units": "chars"}
+
     arch: str = "rnnt"
-    words: list[str] = field(default_factory=lambda: list(DIGIT_VOCAB))  # the characters come from these
+    words: list[str] = field(default_factory=lambda: list(DIGIT_VOCAB))
+    units: str = "words"          # output units: "words" (one label per digit word) or "chars" (spelling)
     sample_rate: int = 16000
     n_mels: int = 40
     fmax: float = 4000.0
@@ -57,7 +64,7 @@ class RNNTConfig:
     spec_augment: bool = True
     time_mask_width: int = 10   # frames (10 ms each); two masks of up to this width per utterance
     freq_mask_width: int = 8    # mel bands; two masks
-    max_symbols_per_frame: int = 5  # decoding: at most this many characters per encoder frame
+    max_symbols_per_frame: int = 5  # decoding: at most this many labels per encoder frame
     ctc_weight: float = 0.3     # training only: weight of an auxiliary CTC loss on the encoder (0 = none)
 
 
@@ -189,7 +196,7 @@ class CausalConvSubsampling(nn.Module):
 
 
 class Predictor(nn.Module):
-    """Prediction network: embedding of the previous character + GRU; blank (id 0) stands for "start"."""
+    """Prediction network: embedding of the previous label + GRU; blank (id 0) stands for "start"."""
 
     def __init__(self, vocab: int, embed_dim: int, hidden: int, dropout: float):
         super().__init__()
@@ -204,7 +211,7 @@ class Predictor(nn.Module):
 
 
 class Joiner(nn.Module):
-    """logits(t, u) = W tanh(A enc_t + B pred_u): one score per character + blank for every lattice node."""
+    """logits(t, u) = W tanh(A enc_t + B pred_u): one score per label + blank for every lattice node."""
 
     def __init__(self, enc_dim: int, pred_dim: int, joint_dim: int, vocab: int):
         super().__init__()
@@ -227,7 +234,10 @@ class RNNTModel(nn.Module):
     def __init__(self, config: RNNTConfig | None = None):
         super().__init__()
         self.config = config = config or RNNTConfig()
-        self.tokenizer = CharTokenizer.for_words(config.words)          # id 0 = blank
+        if config.units not in ("words", "chars"):
+            raise ValueError(f"units must be 'words' or 'chars', got {config.units!r}")
+        self.tokenizer = (WordTokenizer(config.words) if config.units == "words"   # id 0 = blank
+                          else CharTokenizer.for_words(config.words))
         V = len(self.tokenizer)
         self.frontend = LogMelFrontend(sr=config.sample_rate, n_mels=config.n_mels, fmax=config.fmax,
                                        normalize=False)
@@ -308,7 +318,7 @@ class RNNTModel(nn.Module):
         return self.lattice(enc, targets), targets, enc_lengths, target_lengths
 
     def loss(self, batch: dict) -> Tensor:
-        """Return the transducer loss per target character (+ ``ctc_weight`` x a CTC loss on the encoder), batch mean."""
+        """Return the transducer loss per target label (+ ``ctc_weight`` x a CTC loss on the encoder), batch mean."""
         import torchaudio.functional as AF
 
         states, enc_lengths = self.encoder_states(batch["wave"].to(self.device), batch["lengths"].to(self.device))
@@ -350,7 +360,7 @@ def greedy_decode(model: RNNTModel, enc: Tensor, state: dict | None = None) -> l
     """Return the greedy label ids for one utterance's encoder frames ``enc`` (T', J).
 
     At each frame: ask the joiner for the best symbol; a blank moves to the next frame, a
-    character is emitted and fed to the prediction network, and the same frame is asked again
+    label is emitted and fed to the prediction network, and the same frame is asked again
     (at most ``max_symbols_per_frame`` times). Pass a ``state`` dict to continue a previous call
     (the streaming decoder does); it is updated in place.
     """
@@ -377,7 +387,7 @@ def beam_search(model: RNNTModel, enc: Tensor, beam: int = 4, expansions: int | 
     The time-synchronous search of Graves (2012), as in ``torchaudio.models.RNNTBeamSearch``:
     at each frame, repeatedly take the best hypothesis not yet finished with this frame; its
     blank extension moves on to the next frame (identical label sequences are merged by adding
-    their probabilities), its ``beam`` best character extensions stay on this frame. The frame is
+    their probabilities), its ``beam`` best label extensions stay on this frame. The frame is
     done when ``beam`` hypotheses moved on that all beat the best one still waiting.
     """
     expansions = expansions or beam * model.config.max_symbols_per_frame
