@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -233,7 +234,20 @@ def train_command(args) -> Path:
         joined = join_digit_words(load_split(words, "train"), args.joined, args.seed,
                                   words.parent / f"joined-{args.joined}-{args.seed}")
         train_rows = train_rows + joined
-    model = build_model(args.arch)
+    init_meta = None
+    if args.init:
+        from course_utils.train import load_checkpoint
+
+        try:
+            model = load_checkpoint(args.init).train()
+        except (ValueError, FileNotFoundError) as e:
+            raise CLIError(str(e)) from None
+        if model.config.arch != args.arch:
+            raise CLIError(f"{args.init}: a {model.config.arch} checkpoint, not {args.arch}")
+        init_meta = getattr(model, "meta", {})
+        log(f"continuing from {args.init} ({init_meta.get('steps', '?')} steps so far)")
+    else:
+        model = build_model(args.arch)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"training {args.arch} ({n_params / 1e6:.2f} M parameters) for "
         + (f"{args.minutes:g} min" if args.minutes else "") + (" / " if args.minutes and args.steps else "")
@@ -247,7 +261,8 @@ def train_command(args) -> Path:
     real = evaluate_asr(model, read_manifest(real_digit_set(n=100, seed=0)))
     log(f"held-out synthetic voices: WER {test['wer']:.3f} CER {test['cer']:.3f} (n={test['n']})")
     log(f"real human digit strings:  WER {real['wer']:.3f} CER {real['cer']:.3f} (n={real['n']})")
-    command = " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else f"train --arch {args.arch}"
+    argv = getattr(args, "argv", None) or sys.argv[1:]
+    command = shlex.join(argv) if argv[:1] == ["train"] else f"train --arch {args.arch}"
     meta = {"command": f"python -m course_utils.asr {command}",
             "engines": list(engines), "corpus_size": args.corpus_size, "seed": args.seed,
             "word_corpus_size": args.word_corpus_size, "joined": args.joined, "train_utterances": len(train_rows),
@@ -257,6 +272,8 @@ def train_command(args) -> Path:
             "device": history["device"], "parameters": n_params, "torch": str(torch.__version__),
             "test_wer": round(test["wer"], 4), "real_wer": round(real["wer"], 4),
             "decoder": getattr(model.config, "decoder", "default"),
+            "init": None if init_meta is None else {k: init_meta.get(k) for k in ("command", "steps", "minutes",
+                                                                                   "test_wer", "real_wer")},
             "date": time.strftime("%Y-%m-%d")}
     save_checkpoint(model, out, meta=meta)
     log(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB)")
@@ -317,6 +334,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="checkpoint to write (default data/models/<arch>_digits.pt)")
+    p.add_argument("--init", default=None,
+                   help="continue training this checkpoint (e.g. on your own data or at a lower --lr) instead of a new model")
 
 
 def _train_parser() -> argparse.ArgumentParser:
@@ -344,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 bad input, 1 unexpected failure)."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)   # recorded in checkpoints as the command
     try:
         if args.command == "evaluate":
             print(evaluate_command(args), flush=True)

@@ -135,3 +135,19 @@ def test_join_digit_words_makes_strings_with_pauses_and_caches_them(tmp_path):
         assert len(x) / sr >= len(words) * 0.1  # every word is in there, pauses on top
     again = join_digit_words(rows, 6, seed=0, out_dir=tmp_path / "joined")
     assert [r["text"] for r in again] == [r["text"] for r in joined]
+
+
+def test_train_then_continue_from_the_checkpoint_records_both_commands(tmp_path, capsys):
+    import torch
+
+    first, second = tmp_path / "first.pt", tmp_path / "second.pt"
+    small = ["--arch", "ctc", "--engines", "espeak", "--corpus-size", "40", "--word-corpus-size", "20",
+             "--joined", "0", "--steps", "2", "--batch-size", "4", "--minutes", "5"]
+    assert main(["train", *small, "--out", str(first)]) == 0
+    assert main(["train", *small, "--init", str(first), "--lr", "1e-3", "--out", str(second)]) == 0
+    meta = torch.load(second, weights_only=True)["meta"]
+    assert meta["steps"] == 2 and meta["init"]["steps"] == 2
+    assert meta["command"].startswith("python -m course_utils.asr train --arch ctc") and "--init" in meta["command"]
+    assert "--init" not in meta["init"]["command"]
+    assert main(["train", *small, "--init", str(tmp_path / "missing.pt")]) != 0
+    assert "missing.pt: checkpoint not found" in capsys.readouterr().err
