@@ -1,21 +1,23 @@
-"""Train the course voice: a teacher speaks a corpus, an aligner finds phoneme durations, FastSpeech learns.
+"""Train the course voice: a teacher speaks a corpus, durations come with it, FastSpeech learns.
 
-    python scripts/train_tts.py                         # every stage
-    python scripts/train_tts.py --stages train --minutes 40 --durations teacher
+    python scripts/train_tts.py                              # corpus + training, ~35 CPU-minutes of training
+    python scripts/train_tts.py --limit 955                  # the shipped voice: the first 955 texts of the plan
+    python scripts/train_tts.py --stages align,train --durations aligner   # train on forced alignments instead
 
 Stages (each caches its output under ``--work``, so a later stage can be re-run alone):
 
 1. ``corpus``  sentences (sampled from the bigrams of pocketsphinx's English language model), digit
-               strings and written numbers/dates/money; spoken by the teacher voice, piper ``joe``
-               (espeak-ng if piper is missing), from the same espeak-ng phonemes the course voice
-               reads. Log-mels (22.05 kHz, hop 256, 80 bands) and pitch are computed here.
-2. ``align``   phoneme durations by forced alignment: a pretrained CTC phoneme recogniser (hama)
-               + ``torchaudio.functional.forced_align`` (``course_utils.tts.PhonemeAligner``).
-3. ``train``   the FastSpeech-style model (``course_utils/models/fastspeech.py``) on phonemes ->
-               (durations, pitch, energy, log-mels); written to ``data/models/tts_fastspeech.pt``.
-
-The teacher's own durations (piper's VITS duration predictor, read from its ONNX graph) are kept
-next to the aligner's, so the script can say how far forced alignment is from them.
+               strings and written numbers/dates/money, spoken by the teacher voice, piper ``joe``
+               (VITS, MIT licence), from the same espeak-ng phonemes the course voice reads. VITS makes
+               speech *from* durations (its duration predictor, trained with monotonic alignment search),
+               so the teacher's exact per-phoneme durations are read out of its ONNX graph. Log-mels
+               (22.05 kHz, hop 256, 80 bands) and f0 (YIN) are computed here.
+2. ``align``   (optional) durations by CTC forced alignment: a pretrained phoneme recogniser (hama)
+               + ``torchaudio.functional.forced_align`` (``course_utils.tts.PhonemeAligner``), and how
+               far its phone starts are from the teacher's own (about 20 ms on average).
+3. ``train``   the FastSpeech 2-style model (``course_utils/models/fastspeech.py``) on symbols ->
+               (durations, energy, frame pitch, log-mels) for a CPU-time budget; written to
+               ``data/models/tts_fastspeech.pt`` with a record of how it was made.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def stage_corpus(args) -> None:
     done = {}
     if manifest.exists():
         done = {r["id"]: r for r in map(json.loads, manifest.read_text().splitlines())}
-    rows = corpus_texts(work, args.sentences, args.digits, args.written, args.seed)
+    rows = corpus_texts(work, args.sentences, args.digits, args.written, args.seed)[: args.limit]
     log(f"corpus: {len(rows)} texts ({len(done)} already spoken) -> {work}")
     teacher = PiperTeacher(work)
     cfg = MelConfig()
@@ -480,16 +482,17 @@ def _save_fastspeech(model, args, step, t0, cpu0, train_rows, held, to_batch) ->
 # ============================================================================ main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stages", default="corpus,align,train", help="comma-separated: corpus, align, train")
+    p.add_argument("--stages", default="corpus,train", help="comma-separated: corpus, align, train")
     p.add_argument("--work", default=str(DEFAULT_WORK), help="cache folder for the corpus and alignments")
     p.add_argument("--out", default=str(ROOT / "data" / "models" / "tts_fastspeech.pt"))
     p.add_argument("--sentences", type=int, default=1400)
     p.add_argument("--digits", type=int, default=450)
     p.add_argument("--written", type=int, default=250)
+    p.add_argument("--limit", type=int, default=None, help="speak only the first N texts of the corpus plan")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--minutes", type=float, default=35.0, help="CPU-time budget of the train stage (minutes)")
-    p.add_argument("--durations", choices=["aligner", "teacher"], default="aligner",
-                   help="train on forced-alignment durations, or on the teacher's own (for comparison)")
+    p.add_argument("--durations", choices=["teacher", "aligner"], default="teacher",
+                   help="train on the teacher's own durations, or on forced alignments (run the align stage first)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--crop", type=int, default=128, help="decoder window in frames per utterance")
     p.add_argument("--lr", type=float, default=2e-3)

@@ -1,4 +1,4 @@
-"""FastSpeech 2 (Ren et al. 2019, 2020), small enough to train on a laptop CPU, plus the aligner it learns from.
+"""FastSpeech 2 (Ren et al. 2019, 2020), small enough to train on a laptop CPU.
 
 The acoustic model turns phoneme ids into a log-mel spectrogram, all frames at once (no autoregression):
 
@@ -8,11 +8,13 @@ The acoustic model turns phoneme ids into a log-mel spectrogram, all frames at o
   after the length regulator, another predicts the *pitch* of every frame (log f0 and voicing), as in
   FastSpeech 2. Energy and pitch are embedded and added back, so at synthesis time we can change them.
 - **length regulator**: repeat phoneme i's vector ``d_i`` times: phoneme rate -> frame rate. This
-  is what replaces attention; durations come from forced alignment during training.
+  is what replaces attention; training durations come from outside the model (below).
 - **decoder**: ``n_dec`` convolutional blocks over frames -> 80 mel bands, then a small conv postnet.
 
-The durations come from forced alignment (``course_utils.tts.PhonemeAligner``). The model follows the course's model interface: a ``config`` dataclass, ``loss(batch)``, checkpoints with
-``course_utils.train.save_checkpoint`` / ``load_checkpoint``.
+Training durations come from the teacher voice itself (piper's VITS duration predictor, read out of its
+ONNX graph by ``scripts/train_tts.py``) or from forced alignment (``course_utils.tts.PhonemeAligner``).
+The model follows the course's model interface: a ``config`` dataclass, ``loss(batch)``, checkpoints
+with ``course_utils.train.save_checkpoint`` / ``load_checkpoint``.
 """
 
 from __future__ import annotations
