@@ -204,6 +204,35 @@ def join_digit_words(word_rows: list[dict], n: int, seed: int, out_dir: str | os
 
 
 # ----------------------------------------------------------------------------- commands
+def parse_overrides(arch: str, items: list[str]) -> dict:
+    """Return ``{field: value}`` for ``KEY=VALUE`` strings naming fields of ``arch``'s config (values typed as the field's default)."""
+    import dataclasses
+
+    cls = _model_class(arch).config_class
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    defaults = cls()
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in fields or key == "arch":
+            known = ", ".join(k for k in fields if k != "arch")
+            raise CLIError(f"--set {item!r}: expected KEY=VALUE with KEY one of {known}")
+        default = getattr(defaults, key)
+        try:
+            if isinstance(default, bool):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                out[key] = value.lower() in ("true", "1", "yes")
+            elif isinstance(default, (int, float, str)):
+                out[key] = type(default)(value)
+            else:
+                raise CLIError(f"--set {key}: this field ({type(default).__name__}) cannot be set from the command line")
+        except ValueError:
+            raise CLIError(f"--set {item!r}: {value!r} is not a valid {type(default).__name__}") from None
+    return out
+
+
 def train_command(args) -> Path:
     """Train ``args.arch`` on the synthetic digit corpus, score it, save the checkpoint; return its path."""
     import torch
@@ -247,7 +276,7 @@ def train_command(args) -> Path:
         init_meta = getattr(model, "meta", {})
         log(f"continuing from {args.init} ({init_meta.get('steps', '?')} steps so far)")
     else:
-        model = build_model(args.arch)
+        model = build_model(args.arch, **parse_overrides(args.arch, getattr(args, "overrides", [])))
     n_params = sum(p.numel() for p in model.parameters())
     log(f"training {args.arch} ({n_params / 1e6:.2f} M parameters) for "
         + (f"{args.minutes:g} min" if args.minutes else "") + (" / " if args.minutes and args.steps else "")
@@ -336,6 +365,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="checkpoint to write (default data/models/<arch>_digits.pt)")
     p.add_argument("--init", default=None,
                    help="continue training this checkpoint (e.g. on your own data or at a lower --lr) instead of a new model")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="change a field of the new model's config, e.g. --set lookahead=4 (repeatable)")
 
 
 def _train_parser() -> argparse.ArgumentParser:

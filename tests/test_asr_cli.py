@@ -151,3 +151,24 @@ def test_train_then_continue_from_the_checkpoint_records_both_commands(tmp_path,
     assert "--init" not in meta["init"]["command"]
     assert main(["train", *small, "--init", str(tmp_path / "missing.pt")]) != 0
     assert "missing.pt: checkpoint not found" in capsys.readouterr().err
+
+
+def test_set_overrides_a_config_field_and_rejects_unknown_or_mistyped_ones(tmp_path, capsys):
+    import torch
+
+    from course_utils.asr import CLIError, parse_overrides
+
+    assert parse_overrides("rnnt", ["lookahead=4", "spec_augment=false", "dropout=0.1"]) == {
+        "lookahead": 4, "spec_augment": False, "dropout": 0.1}
+    for bad, says in [("nope=1", "KEY one of"), ("lookahead=four", "not a valid int"), ("lookahead", "KEY=VALUE"),
+                      ("words=one", "cannot be set"), ("spec_augment=maybe", "not a valid bool")]:
+        with pytest.raises(CLIError, match=says):
+            parse_overrides("rnnt", [bad])
+    out = tmp_path / "small.pt"
+    small = ["--arch", "ctc", "--engines", "espeak", "--corpus-size", "40", "--word-corpus-size", "20",
+             "--joined", "0", "--steps", "1", "--batch-size", "4", "--minutes", "5"]
+    assert main(["train", *small, "--set", "dropout=0.05", "--out", str(out)]) == 0
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["config"]["dropout"] == 0.05 and "--set dropout=0.05" in ckpt["meta"]["command"]
+    assert main(["train", *small, "--set", "nope=1", "--out", str(out)]) == 2
+    assert "--set 'nope=1'" in capsys.readouterr().err
