@@ -250,3 +250,92 @@ def _check_mix_at_snr(fn):
         resid = mix - clean
         corr = float(np.dot(resid, noise) / (np.linalg.norm(resid) * np.linalg.norm(noise) + 1e-12))
         expect(corr > 0.999, f"{call} should be clean + (a scaled copy of) noise")
+
+
+# ----------------------------------------------------------------------------- 07 keywords and speakers
+
+
+@register("07.mean_pool", hint="mask = arange(T)[None, :] < lengths[:, None]; sum frames * mask[..., None] over time, "
+                               "then divide by lengths[:, None]")
+def _check_mean_pool(fn):
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    frames = torch.randn(3, 7, 4, generator=gen)
+    lengths = torch.tensor([7, 3, 1])
+    want = torch.stack([frames[b, : int(n)].mean(0) for b, n in enumerate(lengths)])
+    got = fn(frames, lengths)
+    expect_shape(got, (3, 4), "mean_pool(frames (3, 7, 4), lengths)")
+    expect_close(got, want, "mean_pool(frames, lengths=[7, 3, 1])", atol=1e-5)
+    frames[1, 3:] = 1e6                                                     # padding must not leak in
+    expect_close(fn(frames, lengths)[1], want[1], "mean_pool(...)[1] after changing the padding frames", atol=1e-5)
+
+
+@register("07.identify", hint="normalise both sets of rows to unit length; similarities = test @ enrolled.T; argmax over axis 1")
+def _check_identify(fn):
+    rng = np.random.default_rng(0)
+    enrolled = rng.standard_normal((5, 16)) * rng.uniform(0.5, 3.0, (5, 1))   # lengths differ: cosine, not dot
+    truth = rng.integers(5, size=40)
+    test = enrolled[truth] / np.linalg.norm(enrolled[truth], axis=1, keepdims=True) + 0.3 * rng.standard_normal((40, 16))
+    e = enrolled / np.linalg.norm(enrolled, axis=1, keepdims=True)
+    t = test / np.linalg.norm(test, axis=1, keepdims=True)
+    want = (t @ e.T).argmax(1)
+    got = _to_numpy(fn(enrolled, test))
+    expect_shape(got, (40,), "identify(enrolled (5, 16), test (40, 16))")
+    expect_equal(got.astype(int), want, "identify(enrolled, test) (cosine similarity, best enrolled speaker)")
+
+
+@register("07.eer", hint="for each candidate threshold t (each distinct score): FAR = mean(scores[~same] >= t), "
+                         "FRR = mean(scores[same] < t); the EER is where they cross - average the two at the closest point")
+def _check_eer(fn):
+    from course_utils.classify import equal_error_rate
+
+    rng = np.random.default_rng(0)
+    for n, gap in [(400, 1.0), (1000, 2.0), (300, 0.3)]:
+        same = rng.random(n) < 0.3
+        scores = rng.standard_normal(n) + gap * same
+        want = equal_error_rate(scores, same)[0]
+        got = float(fn(scores, same))
+        expect(abs(got - want) < 0.02, f"eer(scores, same) on {n} random trials: expected about {want:.3f}, got {got:.3f}")
+    scores = np.array([0.9, 0.8, 0.3, 0.2])
+    expect(abs(float(fn(scores, np.array([True, True, False, False])))) < 0.02,
+           "eer(...) should be 0 when every same-speaker score beats every different-speaker score")
+
+
+# ----------------------------------------------------------------------------- 08 sound events and music
+
+
+@register("08.leaks", hint="a recording leaks when it has clips on both sides: set(train_groups) & set(test_groups)")
+def _check_leaks(fn):
+    for train, test, want in [(["a", "a", "b"], ["b", "c"], ["b"]), (["a"], ["c"], []),
+                              (np.array(["x", "y", "z"]), np.array(["z", "y"]), ["y", "z"])]:
+        got = sorted(str(g) for g in fn(train, test))
+        expect(got == want, f"leaked_recordings({list(train)}, {list(test)}) should give the recordings {want}, got {got}")
+
+
+@register("08.segment_f1",
+          hint="tp = sum(ref & est), fp = sum(~ref & est), fn = sum(ref & ~est); F1 = 2 tp / (2 tp + fp + fn)")
+def _check_segment_f1(fn):
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        ref, est = rng.random((10, 5)) < 0.3, rng.random((10, 5)) < 0.3
+        tp, fp, fn_ = np.sum(ref & est), np.sum(~ref & est), np.sum(ref & ~est)
+        expect_close(float(fn(ref, est)), 2 * tp / (2 * tp + fp + fn_), "segment_f1(ref, est) on random activity")
+    ref = np.zeros((4, 2), bool)
+    ref[1, 0] = True
+    expect_close(float(fn(ref, ref.copy())), 1.0, "segment_f1(ref, ref) (a perfect estimate)")
+    expect_close(float(fn(ref, np.zeros_like(ref))), 0.0, "segment_f1(ref, nothing detected)")
+
+
+@register("08.key", hint="for each mode's profile and each tonic k: np.corrcoef(chroma, np.roll(profile, k))[0, 1]; "
+                         "keep the best and name it f\"{PITCH_CLASSES[k]} {mode}\"")
+def _check_key(fn):
+    from course_utils.music import estimate_key
+
+    scale = np.zeros(12)
+    scale[[7, 9, 11, 0, 2, 4, 6]] = [3, 1, 2, 1, 2, 1, 1]                      # G major, tonic and triad weighted
+    expect_equal(fn(scale), "G major", "best_key(chroma of a G major scale)")
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        chroma = rng.random(12) ** 3
+        expect_equal(fn(chroma), estimate_key(chroma)[0], "best_key(a random chroma vector)")

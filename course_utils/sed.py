@@ -13,6 +13,7 @@
   ``sed_eval``): an estimated event is correct when its label matches a reference event whose
   onset is within 200 ms and whose offset is within max(200 ms, 20% of its length); segment-based
   scores compare activity per class in 1-second segments. Both micro-averaged over classes.
+  :func:`sed_eval_scores` computes the same with the ``sed_eval`` package, to cross-check them.
 """
 
 from __future__ import annotations
@@ -390,6 +391,55 @@ def segment_based_scores(reference: Sequence[Sequence[dict]], estimated: Sequenc
         r, s = activity(ref), activity(est)
         tp, fp, fn = tp + int(np.sum(r & s)), fp + int(np.sum(~r & s)), fn + int(np.sum(r & ~s))
     return _scores(tp, fp, fn)
+
+
+def sed_eval_scores(reference: Sequence[Sequence[dict]], estimated: Sequence[Sequence[dict]],
+                    duration: float | Sequence[float], classes: Sequence[str] = EVENT_CLASSES, t_collar: float = 0.2,
+                    percentage_of_length: float = 0.2, segment: float = 1.0) -> dict | None:
+    """Return ``{"event": scores, "segment": scores}`` (``f1, precision, recall``) from the ``sed_eval`` package.
+
+    The same definitions as :func:`event_based_scores` and :func:`segment_based_scores`, computed by the
+    DCASE reference implementation, so the two can be compared. Returns None if ``sed_eval`` is not
+    installed. (``dcase_util`` imports ``pkg_resources``, which setuptools 81+ no longer ships: a stand-in
+    module is put in place for the import only, and removed again.)
+    """
+    import sys
+    import types
+
+    stub = None
+    try:
+        import pkg_resources  # noqa: F401
+    except ImportError:
+        stub = sys.modules["pkg_resources"] = types.ModuleType("pkg_resources")
+    try:
+        import dcase_util
+        import sed_eval
+    except ImportError:
+        return None
+    finally:
+        if stub is not None and sys.modules.get("pkg_resources") is stub:
+            del sys.modules["pkg_resources"]
+    if len(reference) != len(estimated):
+        raise ValueError(f"{len(reference)} reference files but {len(estimated)} estimated ones")
+    durations = [duration] * len(reference) if np.isscalar(duration) else list(duration)
+    labels = list(classes)
+    events = sed_eval.sound_event.EventBasedMetrics(event_label_list=labels, t_collar=t_collar,
+                                                    percentage_of_length=percentage_of_length)
+    segments = sed_eval.sound_event.SegmentBasedMetrics(event_label_list=labels, time_resolution=segment)
+    for k, (ref, est, dur) in enumerate(zip(reference, estimated, durations)):
+        def container(evs):
+            return dcase_util.containers.MetaDataContainer(
+                [{"filename": f"{k}.wav", "onset": e["onset"], "offset": e["offset"], "event_label": e["label"]} for e in evs])
+
+        r, s = container(ref), container(est)
+        events.evaluate(reference_event_list=r, estimated_event_list=s)
+        segments.evaluate(reference_event_list=r, estimated_event_list=s,
+                          evaluated_length_seconds=max([dur] + [e["offset"] for e in list(ref) + list(est)]))
+    out = {}
+    for name, metric in (("event", events), ("segment", segments)):
+        m = metric.results_overall_metrics()["f_measure"]
+        out[name] = {"f1": float(m["f_measure"]), "precision": float(m["precision"]), "recall": float(m["recall"])}
+    return out
 
 
 # ============================================================================= picture

