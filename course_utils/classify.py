@@ -9,7 +9,10 @@
   :func:`train_speaker`, :func:`embed_speakers` (the course's x-vector model or ``resemblyzer``),
   :func:`trial_pairs`, :func:`equal_error_rate`, :func:`det_points`, :func:`real_speaker_set`.
 - A tiny ``transformers`` classifier (AST) trained here, saved with ``save_pretrained``, so the
-  ``pipeline("audio-classification")`` code path runs offline: :func:`train_hf_keywords`.
+  ``pipeline("audio-classification")`` code path runs offline: :func:`train_hf_keywords`,
+  :func:`evaluate_hf_keywords`; importing this module registers it as session 05's offline
+  audio-classification model (:func:`register_course_classifier`). Its folder holds ``training.json``
+  (the command that made it and its accuracies).
 - Checkpoints: :func:`save_model` / :func:`load_model` (config + weights in one small file).
 
 Command line (every command reads a ``manifest.jsonl``: one JSON object per line, ``"path"``
@@ -898,6 +901,8 @@ def real_speaker_set() -> list[dict]:
 def conversation(rows: Sequence[dict], n_turns: int = 12, seed: int = 0, gap_s=(0.2, 0.6)) -> tuple[np.ndarray, list[dict]]:
     """Return ``(wave, turns)``: a "meeting" made of recordings of ``rows`` (with "path", "speaker"), one speaker per turn.
 
+    Manifest rows (with "audio_path", as :func:`manifest_rows` gives them) are read from their "audio_path".
+
     Consecutive turns come from different speakers; ``turns`` lists ``{"speaker", "onset", "offset"}`` in seconds.
     """
     rng = np.random.default_rng(seed)
@@ -911,7 +916,7 @@ def conversation(rows: Sequence[dict], n_turns: int = 12, seed: int = 0, gap_s=(
     for _ in range(n_turns):
         speaker = names[int(rng.choice([i for i, n in enumerate(names) if n != last]))]
         r = by_speaker[speaker][int(rng.integers(len(by_speaker[speaker])))]
-        x = prepare_clip(load_audio(r["path"], sr=SAMPLE_RATE)[0], margin_s=0.05)
+        x = prepare_clip(load_audio(r.get("audio_path", r["path"]), sr=SAMPLE_RATE)[0], margin_s=0.05)
         gap = np.zeros(int(rng.uniform(*gap_s) * SAMPLE_RATE), np.float32)
         pieces += [gap, x]
         t += len(gap) / SAMPLE_RATE
@@ -1078,6 +1083,40 @@ def train_hf_keywords(rows: Sequence[dict], out_dir: str | os.PathLike = HF_KWS_
     return out_dir
 
 
+@torch.no_grad()
+def evaluate_hf_keywords(model_dir: str | os.PathLike, rows: Sequence[dict], closed_set: bool = False) -> float:
+    """Return the accuracy of the ``transformers`` keyword classifier in ``model_dir`` on rows with "label".
+
+    Clips are prepared like the course model's (:func:`prepare_clip`, padded to 1 s); ``closed_set``
+    as in :func:`evaluate_keywords`.
+    """
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    extractor = AutoFeatureExtractor.from_pretrained(model_dir)
+    model = AutoModelForAudioClassification.from_pretrained(model_dir).eval()
+    labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+    keep = np.isin(labels, KEYWORDS) if closed_set else np.ones(len(labels), bool)
+    win, correct = int(CLIP_SECONDS * SAMPLE_RATE), 0
+    for k in range(0, len(rows), 32):
+        batch = rows[k:k + 32]
+        waves = [pad_center(prepare_clip(load_audio(r["audio_path"], sr=SAMPLE_RATE)[0]), win) for r in batch]
+        feats = extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+        logits = model(**feats).logits.numpy()
+        logits[:, ~keep] = -np.inf
+        correct += sum(labels[i] == r["label"] for i, r in zip(logits.argmax(1), batch))
+    return correct / max(len(rows), 1)
+
+
+def register_course_classifier() -> None:
+    """Make the course's tiny AST the offline model of session 05's ``pipeline("audio-classification")`` wrapper."""
+    from course_utils.pipelines import register_local_model
+
+    register_local_model("audio-classification", HF_KWS_DIR)
+
+
+register_course_classifier()
+
+
 # ============================================================================= command line
 class CLIError(Exception):
     """A problem with the command's input; ``main`` prints it as one line and exits with status 2."""
@@ -1176,6 +1215,12 @@ def _cmd_tag(args) -> str:
     return lines[-1]
 
 
+def _command(args) -> str:
+    """Return the command line that reproduces this run (as ``main`` received it)."""
+    argv = getattr(args, "argv", None)
+    return "python -m course_utils.classify " + " ".join(sys.argv[1:] if argv is None else argv)
+
+
 def _cmd_train(args) -> str:
     log = (lambda s: print(s, flush=True))
     torch.set_num_threads(args.threads)
@@ -1189,6 +1234,7 @@ def _cmd_train(args) -> str:
         tw, ta, vw, va = sed.sed_benchmark()
         feats = sed.sed_features(tw)
         rolls = torch.from_numpy(np.stack([sed.event_roll(a, feats.shape[1]) for a in ta]))
+        torch.manual_seed(args.seed)                                   # the initial weights too: a rerun repeats
         model = sed.CRNN()
         hist = sed.train_sed(model, feats, rolls, minutes=args.minutes, steps=args.steps, seed=args.seed,
                              live_plot=False, progress=False)
@@ -1196,7 +1242,7 @@ def _cmd_train(args) -> str:
         f1 = sed.event_based_scores(va, est)["f1"]
         common = Counter(e["label"] for a in ta for e in a).most_common(1)[0][0]
         base = sed.event_based_scores(va, sed.energy_baseline(vw, common))["f1"]
-        meta = {"command": "python -m course_utils.classify " + " ".join(sys.argv[1:]), "steps": hist["steps"], "event_f1": round(f1, 4),
+        meta = {"command": _command(args), "steps": hist["steps"], "event_f1": round(f1, 4),
                 "segment_f1": round(sed.segment_based_scores(va, est, 10.0)["f1"], 4), "baseline_event_f1": round(base, 4),
                 "cpu_minutes": round((time.process_time() - start) / 60, 1)}
         sed.save_crnn(model, args.out or MODELS_DIR / "sed_crnn.pt", meta)
@@ -1210,7 +1256,7 @@ def _cmd_train(args) -> str:
         emb = embed_speakers(model, [r["audio_path"] for r in test])
         pairs, same = trial_pairs([r["speaker"] for r in test])
         eer, _ = equal_error_rate(cosine_scores(emb, pairs), same)
-        meta = {"command": "python -m course_utils.classify " + " ".join(sys.argv[1:]), "train_speakers": sorted({r["speaker"] for r in rows}),
+        meta = {"command": _command(args), "train_speakers": sorted({r["speaker"] for r in rows}),
                 "steps": hist["steps"], "cpu_minutes": round((time.process_time() - start) / 60, 1),
                 "test_eer": round(eer, 4)}
         save_model(model, args.out or SPEAKER_CHECKPOINT, meta)
@@ -1222,13 +1268,20 @@ def _cmd_train(args) -> str:
     if args.task == "hf-keywords":
         out = train_hf_keywords(train_rows, args.out or HF_KWS_DIR, minutes=args.minutes, steps=args.steps,
                                 batch_size=args.batch_size, copies=args.copies, seed=args.seed, log=log)
-        return f"saved {out}"
+        acc = evaluate_hf_keywords(out, test_rows)
+        real = evaluate_hf_keywords(out, keyword_rows(real_keyword_set()), closed_set=True)
+        record = {"command": _command(args), "engines": engines, "n": args.n,
+                  "cpu_minutes": round((time.process_time() - start) / 60, 1), "test_accuracy": round(acc, 4),
+                  "real_accuracy": round(real, 4)}
+        (Path(out) / "training.json").write_text(json.dumps(record, indent=1) + "\n")
+        log(f"held-out voices: accuracy {acc:.3f} (n={len(test_rows)}); real check set {real:.3f}")
+        return f"accuracy {acc:.3f} (n={len(test_rows)})"
     model = KeywordSpotter(KWSConfig())
     hist = train_keywords(model, train_rows, minutes=args.minutes, steps=args.steps, copies=args.copies,
                           batch_size=args.batch_size, seed=args.seed, live_plot=False, log=log)
     result = evaluate_keywords(model, test_rows)
     real = evaluate_keywords(model, keyword_rows(real_keyword_set()), closed_set=True)
-    meta = {"command": "python -m course_utils.classify " + " ".join(sys.argv[1:]), "engines": engines, "n": args.n, "steps": hist["steps"],
+    meta = {"command": _command(args), "engines": engines, "n": args.n, "steps": hist["steps"],
             "cpu_minutes": round((time.process_time() - start) / 60, 1),
             "train_speakers": sorted({r["speaker"] for r in train_rows}), "test_accuracy": round(result["accuracy"], 4),
             "real_accuracy": round(real["accuracy"], 4)}
@@ -1284,6 +1337,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; bad input gives one "error: ..." line on stderr and exit status 2."""
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "train" and args.minutes is None and args.steps is None:
         args.minutes = 10.0
     if args.command == "train" and args.n is None:

@@ -231,3 +231,41 @@ def test_cli_bad_inputs_give_one_line_naming_the_row(cli_data):
 
 def test_keyword_vocabulary_is_digits_and_commands():
     assert len(KEYWORDS) == 20 and "zero" in KEYWORDS and "stop" in KEYWORDS
+
+
+# ----------------------------------------------------------------------------- shipped models, helpers
+def test_checkpoints_record_the_command_that_made_them():
+    import argparse
+
+    from course_utils import classify
+
+    args = argparse.Namespace(argv=["train", "--task", "keywords", "--minutes", "12"])
+    assert classify._command(args) == "python -m course_utils.classify train --task keywords --minutes 12"
+    if classify.KWS_CHECKPOINT.is_file():
+        assert classify.KWS_CHECKPOINT.stat().st_size <= 10 * 2**20
+        meta = load_model(classify.KWS_CHECKPOINT).meta
+        assert meta["command"].startswith("python -m course_utils.classify train --task keywords")
+        assert meta["test_accuracy"] >= 0.95
+    record = classify.HF_KWS_DIR / "training.json"
+    if (classify.HF_KWS_DIR / "config.json").is_file():
+        assert record.is_file(), "the tiny AST must say how it was made"
+        assert json.loads(record.read_text())["command"].startswith("python -m course_utils.classify train --task hf-keywords")
+
+
+def test_course_classifier_is_the_offline_audio_classification_model():
+    from course_utils import classify, pipelines
+
+    classify.register_course_classifier()
+    assert Path(pipelines.LOCAL_MODELS["audio-classification"]) == classify.HF_KWS_DIR
+
+
+def test_conversation_reads_manifest_rows_by_their_audio_path(tmp_path):
+    from course_utils.classify import conversation
+
+    rows = []
+    for i, (spk, f) in enumerate([("ann", 300), ("bob", 900), ("ann", 320)]):
+        save_audio(tmp_path / f"{i}.wav", _tone(f, 0.5, seed=i), SR)
+        rows.append({"path": f"{i}.wav", "audio_path": str(tmp_path / f"{i}.wav"), "speaker": spk})
+    wave, turns = conversation(rows, n_turns=4, seed=0)
+    assert len(turns) == 4 and all(a["speaker"] != b["speaker"] for a, b in zip(turns, turns[1:]))
+    assert len(wave) / SR >= turns[-1]["offset"] - 1e-3
