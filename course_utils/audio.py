@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from contextlib import contextmanager
 from math import gcd
 from pathlib import Path
 
@@ -173,3 +175,21 @@ def play(x, sr: int = SAMPLE_RATE, normalize: bool = True):
 def duration(x: np.ndarray, sr: int) -> float:
     """Return the length of ``x`` in seconds."""
     return np.asarray(x).shape[-1] / float(sr)
+
+
+@contextmanager
+def quiet_c_stderr():
+    """Silence what C libraries write to stderr (file descriptor 2) inside the block, e.g. mpg123's ID3 warnings."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr here: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import tempfile
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from course_utils.audio import quiet_c_stderr
 from course_utils.text import CharTokenizer
 
 NEG_INF = -math.inf
@@ -128,20 +127,6 @@ def write_arpa(texts, path: str | os.PathLike, vocab=None) -> Path:
     return path
 
 
-@contextmanager
-def _quiet_stderr():
-    """Silence output written to file descriptor 2 by C/C++ code inside the block."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class FlashlightDecoder:
     """Lexicon-constrained CTC beam search (torchaudio ``ctc_decoder``, flashlight-text) for a word list.
 
@@ -171,7 +156,7 @@ class FlashlightDecoder:
             lm = None
             if lm_texts is not None:
                 lm = str(write_arpa(lm_texts, folder / "bigram.arpa", vocab=words))
-            with _quiet_stderr():  # KenLM prints loading chatter (and file paths) straight to descriptor 2
+            with quiet_c_stderr():  # KenLM prints loading chatter (and file paths) straight to descriptor 2
                 self._decode = ctc_decoder(lexicon=str(lexicon), tokens=str(folder / "tokens.txt"), lm=lm,
                                            nbest=1, beam_size=beam, lm_weight=lm_weight if lm else 0.0,
                                            word_score=word_score, blank_token="-", sil_token="|", unk_word="<unk>")

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from course_utils import CACHE_DIR
-from course_utils.audio import SAMPLE_RATE, load_audio
+from course_utils.audio import SAMPLE_RATE, load_audio, quiet_c_stderr
 
 SONIC_PI_DIR = Path("/usr/share/sonic-pi/samples")
 FREEDESKTOP_DIR = Path("/usr/share/sounds/freedesktop/stereo")
@@ -105,30 +104,10 @@ def active_part(x: np.ndarray, sr: int = SAMPLE_RATE, top_db: float = 30.0) -> n
     return x[loud[0] * hop: (loud[-1] + 1) * hop]
 
 
-@contextmanager
-def _quiet_c_stderr():
-    """Silence what C libraries write to stderr (file descriptor 2) inside the block, e.g. mpg123's ID3 warnings."""
-    import sys
-
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr here: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 @lru_cache(maxsize=512)
 def _load_cached(path: str, sr: int) -> np.ndarray:
     if path.lower().endswith(".mp3"):  # some of the animal mp3s carry a broken ID3 tag: the decoder warns, harmlessly
-        with _quiet_c_stderr():
+        with quiet_c_stderr():
             return load_audio(path, sr=sr)[0]
     return load_audio(path, sr=sr)[0]
 
