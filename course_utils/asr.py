@@ -215,9 +215,9 @@ def parse_overrides(arch: str, items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip().replace("-", "_")
+        settable = [k for k in fields if k != "arch" and isinstance(getattr(defaults, k), (bool, int, float, str))]
         if not sep or key not in fields or key == "arch":
-            known = ", ".join(k for k in fields if k != "arch")
-            raise CLIError(f"--set {item!r}: expected KEY=VALUE with KEY one of {known}")
+            raise CLIError(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(settable)}")
         default = getattr(defaults, key)
         try:
             if isinstance(default, bool):

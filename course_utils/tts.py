@@ -600,9 +600,10 @@ def _check_lines(path: str) -> list[str]:
 def _check_out_dir(path: str) -> Path:
     out = Path(path)
     if not out.is_dir():
-        raise CLIError(f"output directory {path} does not exist" if not out.exists() else f"{path} is not a directory")
+        raise CLIError(f"output directory {path} does not exist (create it first: mkdir -p {path})" if not out.exists()
+                       else f"{path} is not a directory (give --out a folder)")
     if not os.access(out, os.W_OK | os.X_OK):
-        raise CLIError(f"output directory {path} is not writable")
+        raise CLIError(f"output directory {path} is not writable (choose a folder you can write to)")
     return out
 
 
